@@ -41,7 +41,7 @@ TEST(Path, SplitsOnBothSeparators) {
 }
 
 TEST(Path, RejectsDotsControlAndLongNames) {
-    for (std::string bad : {"a/../b", "./a", "a\x01", std::string(256, 'x')}) {
+    for (std::string bad : std::vector<std::string>{"a/../b", "./a", "a\x01", std::string(256, 'x')}) {
         try {
             parseImagePath(bad);
             FAIL() << "accepted " << bad;
