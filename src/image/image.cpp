@@ -168,8 +168,14 @@ Resolved Image::resolve(std::string_view utf8Path) const {
 }
 
 std::vector<std::byte> Image::readCounted16(RegionOffset off, const char* what) const {
-    auto len = load<uint16_t>(readObject(off, 2).data());
-    return readObject(off + 2, len);
+    checkRange(off, 2, what);
+    std::byte lenBytes[2];
+    regions_[offsetRegion(off)]->read(offsetBytes(off), lenBytes);
+    auto len = load<uint16_t>(lenBytes);
+    checkRange(off + 2, len, what);
+    std::vector<std::byte> out(len);
+    regions_[offsetRegion(off)]->read(offsetBytes(off) + 2, out);
+    return out;
 }
 
 std::vector<std::byte> Image::securityDescriptor(const FileNode& f) const {
