@@ -331,6 +331,55 @@ CIMFS_API HRESULT CimEnumerateAlternateStreams(CIMFS_READER_HANDLE readerHandle,
                                                const char *imageRelativePath, uint32_t index,
                                                char *nameBuffer, uint32_t *nameSize, uint64_t *streamSize);
 
+
+/* ---- Layer import / export (OCI layer tarballs <-> block CIMs) ---- */
+
+#define CIM_LAYER_FORMAT_AUTO 0u    /* Windows if the tar has Files/ or Hives/ at its root, else Linux */
+#define CIM_LAYER_FORMAT_WINDOWS 1u /* Files/, Hives/, UtilityVM/; MSWINDOWS.* PAX records */
+#define CIM_LAYER_FORMAT_LINUX 2u   /* POSIX metadata in WSL EAs/reparse points; case-sensitive image */
+
+#define CIM_IMPORT_VERIFIED 0x1u  /* seal the block file; write <dir>/integrity_checksum (hex root hash) */
+#define CIM_IMPORT_VHD_FOOTER 0x2u /* append a 512-byte fixed VHD footer (after sealing) */
+#define CIM_IMPORT_PROGRESS 0x4u  /* draw a progress bar on stderr when it is a terminal */
+
+/** Options of CimImportLayer. Size must be sizeof(CIMFS_IMPORT_OPTIONS) (lets the struct grow). */
+typedef struct CIMFS_IMPORT_OPTIONS {
+    uint32_t Size;                        /*  0 */
+    uint32_t Flags;                       /*  4  CIM_IMPORT_* */
+    uint32_t LayerFormat;                 /*  8  CIM_LAYER_FORMAT_* */
+    uint32_t Threads;                     /* 12  worker threads, 0 = number of CPUs (output never depends on it) */
+    uint64_t MaxUncompressedBytes;        /* 16  refuse archives that expand beyond this, 0 = 1 TiB */
+    uint32_t NumParentLayers;             /* 24  parent layers, topmost first (block type checks) */
+    uint32_t Reserved;                    /* 28 */
+    const CIMFS_IMAGE_PATH *ParentLayers; /* 32 */
+} CIMFS_IMPORT_OPTIONS;
+
+/** What CimImportLayer reports. Size must be sizeof(CIMFS_IMPORT_RESULT). */
+typedef struct CIMFS_IMPORT_RESULT {
+    uint32_t Size;        /*  0 */
+    uint32_t Reserved;    /*  4 */
+    uint64_t Entries;     /*  8  tar entries applied */
+    uint64_t DataBytes;   /* 16  bytes of regular file data (hcsshim's layer size) */
+    uint8_t RootHash[32]; /* 24  root hash when CIM_IMPORT_VERIFIED, else zeros */
+} CIMFS_IMPORT_RESULT;
+
+/** Imports an OCI layer tar (plain, gzip, zstd or xz; detected) from `tarPath` ("-" = stdin) into a
+ *  new single-file block CIM `cimName` in `blockPath`, streamed in one pass, reproducibly
+ *  (consistent CIM). Nothing is published unless the whole import succeeds. `options` and
+ *  `result` may be NULL. Errors: 0x80070002 (tar missing), 0x80070050 (block file exists),
+ *  0x8007000D (ERROR_INVALID_DATA: hostile or corrupt archive, message names the entry). */
+CIMFS_API HRESULT CimImportLayer(const char *tarPath, const char *blockPath, const char *cimName,
+                                 const CIMFS_IMPORT_OPTIONS *options, CIMFS_IMPORT_RESULT *result);
+
+/** As CimImportLayer, reading the tar from an open file descriptor (not closed). */
+CIMFS_API HRESULT CimImportLayerFromFd(int tarFd, const char *blockPath, const char *cimName,
+                                       const CIMFS_IMPORT_OPTIONS *options, CIMFS_IMPORT_RESULT *result);
+
+/** Writes a CIM back as a PAX tar (layer format as imported: Windows or Linux). `tarPath` "-" =
+ *  stdout. `flags` as for CimOpenImage (0 = standard CIM, block flags for a block CIM). */
+CIMFS_API HRESULT CimExportLayer(const char *imageContainingPath, const char *imageName, uint32_t flags,
+                                 uint32_t layerFormat, const char *tarPath);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,6 +38,13 @@ int main(void) {
     CHECK(offsetof(CIMFS_FILE_INFO, LinkCount) == 56);
     CHECK(offsetof(CIMFS_FILE_INFO, ReparseTag) == 60);
     CHECK(sizeof(HRESULT) == 4);
-    printf("%d passed, %d failed\n", 25 - failures, failures);
+    CHECK(sizeof(CIMFS_IMPORT_OPTIONS) == 40);
+    CHECK(offsetof(CIMFS_IMPORT_OPTIONS, MaxUncompressedBytes) == 16);
+    CHECK(offsetof(CIMFS_IMPORT_OPTIONS, NumParentLayers) == 24);
+    CHECK(offsetof(CIMFS_IMPORT_OPTIONS, ParentLayers) == 32);
+    CHECK(sizeof(CIMFS_IMPORT_RESULT) == 56);
+    CHECK(offsetof(CIMFS_IMPORT_RESULT, Entries) == 8);
+    CHECK(offsetof(CIMFS_IMPORT_RESULT, RootHash) == 24);
+    printf("%d passed, %d failed\n", 32 - failures, failures);
     return failures != 0;
 }
