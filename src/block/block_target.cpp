@@ -3,7 +3,7 @@
 // at commit, followed by the CIM's descriptor, the new directory and finally block 0 (the
 // publish point). A new single-file container is built aside and renamed into place.
 #include <fcntl.h>
-#include <openssl/sha.h>
+#include "common/sha256.h"
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,7 +154,8 @@ public:
         header_.cimCount = static_cast<uint32_t>(entries.size());
         header_.dataEnd = pos;
         header_.generation += 1;
-        SHA256(reinterpret_cast<const unsigned char*>(dir.data()), dir.size(), header_.directoryDigest);
+        auto dd = Sha256::of(dir);
+        std::memcpy(header_.directoryDigest, dd.data(), 32);
         file_->sync();
         writeHeader();  // the publish point for existing containers and devices
         file_->sync();
@@ -202,8 +203,8 @@ private:
     void writeHeader() {
         std::vector<std::byte> b(kBlockSize);
         std::memcpy(b.data(), &header_, sizeof header_);
-        SHA256(reinterpret_cast<const unsigned char*>(b.data()), kHeaderDigestOffset,
-               reinterpret_cast<unsigned char*>(b.data() + kHeaderDigestOffset));
+        auto hd = Sha256::of(b.data(), kHeaderDigestOffset);
+        std::memcpy(b.data() + kHeaderDigestOffset, hd.data(), 32);
         file_->writeExact(0, b);
     }
 

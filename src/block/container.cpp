@@ -1,7 +1,7 @@
 #include "block/container.h"
 
 #include <fcntl.h>
-#include <openssl/sha.h>
+#include "common/sha256.h"
 
 #include <cstring>
 
@@ -19,9 +19,8 @@ ContainerHeader Container::parseHeader(std::span<const std::byte> b, const std::
     if (h.versionMajor != kContainerVersionMajor) {
         fail(hr::corrupt, "{}: unsupported block container version {}.{}", path, h.versionMajor, h.versionMinor);
     }
-    uint8_t d[32];
-    SHA256(reinterpret_cast<const unsigned char*>(b.data()), kHeaderDigestOffset, d);
-    if (std::memcmp(d, b.data() + kHeaderDigestOffset, 32) != 0) fail(hr::corrupt, "{}: block container header checksum mismatch", path);
+    auto d = Sha256::of(b.data(), kHeaderDigestOffset);
+    if (std::memcmp(d.data(), b.data() + kHeaderDigestOffset, 32) != 0) fail(hr::corrupt, "{}: block container header checksum mismatch", path);
     if (h.blockSize != kBlockSize) fail(hr::corrupt, "{}: block size {} is not supported", path, h.blockSize);
     if (h.dataEnd < kBlockSize || h.dataEnd % kBlockSize || h.dataEnd > fileSize) {
         fail(hr::corrupt, "{}: data end {} is invalid for a container of {} bytes", path, h.dataEnd, fileSize);
@@ -86,9 +85,8 @@ std::optional<SealRecord> Container::readSeal(const io::File& f, const Container
     f.readExact(recordAt, rb);
     auto r = load<SealRecord>(rb.data());
     if (std::memcmp(r.magic, kSealMagic, 8) != 0) return std::nullopt;
-    uint8_t d[32];
-    SHA256(reinterpret_cast<const unsigned char*>(rb.data()), offsetof(SealRecord, digest), d);
-    if (std::memcmp(d, r.digest, 32) != 0) fail(hr::corrupt, "{}: seal record checksum mismatch", f.path());
+    auto d = Sha256::of(rb.data(), offsetof(SealRecord, digest));
+    if (std::memcmp(d.data(), r.digest, 32) != 0) fail(hr::corrupt, "{}: seal record checksum mismatch", f.path());
     if (r.version != 1 || r.hashAlgorithm != 1 || r.hashOffset != h.dataEnd || r.dataBlocks != dataBlocks ||
         r.hashAreaSize != kBlockSize + treeBlocks * kBlockSize) {
         fail(hr::corrupt, "{}: seal record does not match the container", f.path());
@@ -118,9 +116,8 @@ std::shared_ptr<Container> Container::open(const std::string& path, const Hash* 
     if (c->header_.cimCount) {
         std::vector<std::byte> dir(c->header_.directoryLength);
         c->read(c->header_.directoryOffset, dir);
-        uint8_t d[32];
-        SHA256(reinterpret_cast<const unsigned char*>(dir.data()), dir.size(), d);
-        if (std::memcmp(d, c->header_.directoryDigest, 32) != 0) fail(hr::corrupt, "{}: directory checksum mismatch", path);
+        auto d = Sha256::of(dir);
+        if (std::memcmp(d.data(), c->header_.directoryDigest, 32) != 0) fail(hr::corrupt, "{}: directory checksum mismatch", path);
         c->cims_ = parseDirectory(dir, c->header_.cimCount, path);
     }
     return c;
@@ -167,7 +164,7 @@ Descriptor Container::descriptor(const CimEntry& e) const {
     std::vector<std::byte> b(e.descriptorLength);
     read(e.descriptorOffset, b);
     Descriptor d;
-    SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), d.identity.data());
+    d.identity = Sha256::of(b);
     d.fs = load<format::FilesystemHeader>(b.data());
     if (std::memcmp(d.fs.common.magic, format::kMagic, 8) != 0 || d.fs.common.type != 0 ||
         d.fs.common.version.major < format::kVersionMajor || d.fs.common.version.major > format::kMaxVersionMajor) {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
+#include "common/sha256.h"
 
 #include <random>
 
@@ -58,10 +58,9 @@ Guid Guid::random() {
 }
 
 Guid Guid::fromContent(const void* data, size_t size) {
-    uint8_t digest[SHA256_DIGEST_LENGTH];
-    SHA256(static_cast<const unsigned char*>(data), size, digest);
+    auto digest = Sha256::of(data, size);
     Guid g;
-    std::memcpy(g.bytes.data(), digest, 16);
+    std::memcpy(g.bytes.data(), digest.data(), 16);
     g.bytes[7] = static_cast<uint8_t>((g.bytes[7] & 0x0F) | 0x50);  // version 5 style
     g.bytes[8] = static_cast<uint8_t>((g.bytes[8] & 0x3F) | 0x80);
     return g;

@@ -1,6 +1,6 @@
 #include "image/writer.h"
 
-#include <openssl/sha.h>
+#include "common/sha256.h"
 
 #include <cstring>
 #include <unordered_map>
@@ -18,14 +18,8 @@ namespace {
 constexpr uint32_t kMaxReparseSize = 16 * 1024;  // MAXIMUM_REPARSE_DATA_BUFFER_SIZE
 constexpr int64_t kSmallDataLimit = kPageSize;   // smaller objects go to the 8-aligned region
 
-std::array<uint8_t, 32> sha256(std::span<const std::byte> a, std::span<const std::byte> b = {}) {
-    std::array<uint8_t, 32> d;
-    SHA256_CTX c;
-    SHA256_Init(&c);
-    SHA256_Update(&c, a.data(), a.size());
-    if (!b.empty()) SHA256_Update(&c, b.data(), b.size());
-    SHA256_Final(d.data(), &c);
-    return d;
+Sha256Digest sha256(std::span<const std::byte> a, std::span<const std::byte> b = {}) {
+    return Sha256().update(a).update(b).finish();
 }
 
 std::string show(const ImagePath& p) {
@@ -580,14 +574,12 @@ void Writer::commit() {
     info.filesystemOffset = ownOffset(meta, fsOff);
     info.parentSets = parentSets_;
     if (consistent_) {
-        SHA256_CTX c;
-        SHA256_Init(&c);
-        for (const auto& ids : objectIds_) SHA256_Update(&c, ids.data(), ids.size() * sizeof(ObjectIdEntry));
-        SHA256_Update(&c, &fs, sizeof fs);
-        for (const auto& s : parentSets_) SHA256_Update(&c, &s, sizeof s);
-        uint8_t d[32];
-        SHA256_Final(d, &c);
-        info.regionSetId = Guid::fromContent(d, sizeof d);
+        Sha256 c;
+        for (const auto& ids : objectIds_) c.update(ids.data(), ids.size() * sizeof(ObjectIdEntry));
+        c.update(&fs, sizeof fs);
+        for (const auto& s : parentSets_) c.update(&s, sizeof s);
+        auto d = c.finish();
+        info.regionSetId = Guid::fromContent(d.data(), d.size());
     } else {
         info.regionSetId = randomId_;
     }
