@@ -251,6 +251,13 @@ CIMFS_API const char *CimGetLastErrorMessage(void);
  *  *bufferSize in: capacity, out: bytes needed including the NUL. Too small: 0x8007007A. */
 CIMFS_API HRESULT CimGetVolumeMountPath(const CIMFS_GUID *volumeId, char *buffer, uint32_t *bufferSize);
 
+/** Appends a 512-byte fixed-VHD footer to a block file (after sealing, as hcsshim's WithVHDFooter
+ *  does) so it attaches as a fixed VHD; the file is first padded to a multiple of 512. The footer
+ *  is outside the sealed area, so the root hash is unchanged, and readers ignore it. The unique
+ *  ID is derived from the container, so the result is reproducible. Appending twice is a no-op.
+ *  Errors: 0x80070002, 0x80070570 (not a block CIM), E_INVALIDARG (a block device). */
+CIMFS_API HRESULT CimAppendVhdFooter(const char *blockCimPath);
+
 /* ---- Reader API: in-process access without mounting ---- */
 
 typedef struct CIMFS_READER_HANDLE__ *CIMFS_READER_HANDLE; /* an open image, thread-safe */

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "block/vhd_footer.h"
 #include "verity/hash_tree.h"
 
 namespace cim::block {
@@ -64,6 +65,29 @@ Hash sealContainer(const std::string& path, unsigned threads) {
     if (!f.isBlockDevice()) f.truncate(at + kBlockSize);
     f.sync();
     return root;
+}
+
+void appendContainerVhdFooter(const std::string& path) {
+    io::File f = io::File::open(path, O_RDWR);
+    if (f.isBlockDevice()) fail(hr::invalidArg, "{}: a block device cannot carry a VHD footer", path);
+    ContainerHeader h = readHeader(f);
+    uint64_t size = f.size();
+    if (size >= h.dataEnd + kVhdFooterSize) {
+        std::vector<std::byte> tail(kVhdFooterSize);
+        f.readExact(size - kVhdFooterSize, tail);
+        if (isFixedVhdFooter(reinterpret_cast<const uint8_t*>(tail.data()))) return;
+    }
+    // Unique ID from block 0 and the seal (if any): the same image always gets the same footer.
+    std::vector<std::byte> b0(kBlockSize);
+    f.readExact(0, b0);
+    Sha256 c;
+    c.update(b0);
+    if (auto s = Container::readSeal(f, h)) c.update(s->rootHash, 32);
+    auto d = c.finish();
+    uint8_t id[16];
+    std::memcpy(id, d.data(), 16);
+    appendVhdFooter(f.fd(), id);
+    f.sync();
 }
 
 VerificationInfo verificationInfo(const std::string& path) {

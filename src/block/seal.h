@@ -17,6 +17,9 @@ struct VerificationInfo {
 Hash sealContainer(const std::string& path, unsigned threads = 2);
 VerificationInfo verificationInfo(const std::string& path);
 
+// Appends a fixed VHD footer (reproducible unique ID); no-op if one is already there.
+void appendContainerVhdFooter(const std::string& path);
+
 // Size of the fixed header of a block container (block 0), as CimSealImage reports it.
 inline constexpr uint64_t kFixedHeaderSize = kBlockSize;
 

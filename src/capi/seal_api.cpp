@@ -48,4 +48,16 @@ CIMFS_API HRESULT CimGetVerificationInformation(const char* blockCimPath, uint32
     });
 }
 
+CIMFS_API HRESULT CimAppendVhdFooter(const char* blockCimPath) {
+    const char* op = "CimAppendVhdFooter";
+    return guard(op, [&] {
+        required(blockCimPath, op, "blockCimPath");
+        try {
+            block::appendContainerVhdFooter(blockCimPath);
+        } catch (const Error& e) {
+            throw withContext(e, op);
+        }
+    });
+}
+
 }  // extern "C"

@@ -174,3 +174,26 @@ TEST(Seal, UnverifiedContainerCannotBeSealed) {
     EXPECT_THROW(block::sealContainer(path), Error);
     EXPECT_FALSE(block::verificationInfo(path).sealed);
 }
+
+TEST(Seal, VhdFooterKeepsTheSealAndIsIgnoredByReaders) {
+    TempDir d;
+    block::Hash root;
+    auto path = makeSealed(d, root);
+    block::appendContainerVhdFooter(path);
+    auto size = std::filesystem::file_size(path);
+    EXPECT_EQ(size % 512, 0u);
+    block::appendContainerVhdFooter(path);  // idempotent
+    EXPECT_EQ(std::filesystem::file_size(path), size);
+    EXPECT_EQ(block::verificationInfo(path).rootHash, root);
+    EXPECT_EQ(readAll(*block::openBlock(path, "layer.cim", &root), "foo.txt"), "foo");
+    if (access("/usr/bin/qemu-img", X_OK) == 0) {
+        std::string out;
+        FILE* p = popen(fmt::format("/usr/bin/qemu-img info -f vpc --output=json {}", path).c_str(), "r");
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+        EXPECT_EQ(pclose(p), 0);
+        EXPECT_NE(out.find("\"format\": \"vpc\""), std::string::npos) << out;
+        EXPECT_NE(out.find(fmt::format("\"virtual-size\": {}", size - 512)), std::string::npos) << out;
+    }
+}
