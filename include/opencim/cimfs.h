@@ -387,6 +387,42 @@ CIMFS_API HRESULT CimImportLayerFromFd(int tarFd, const char *blockPath, const c
 CIMFS_API HRESULT CimExportLayer(const char *imageContainingPath, const char *imageName, uint32_t flags,
                                  uint32_t layerFormat, const char *tarPath);
 
+
+/* ---- Logging ---- */
+
+/** Receives diagnostic lines (level 1 error, 2 warning, 3 info, 4 debug). Called on the thread
+ *  doing the work; must not call back into the library. */
+typedef void (*CIMFS_LOG_CALLBACK)(void *context, uint32_t level, const char *message);
+
+/** Installs (or with NULL removes) the process-wide log callback. Without one, lines go to stderr
+ *  when the environment variable OPENCIM_LOG=1 is set. */
+CIMFS_API HRESULT CimSetLogCallback(CIMFS_LOG_CALLBACK callback, void *context);
+
+/* ---- Container root filesystems (docs/rootfs.md) ---- */
+
+/** The volume GUID of a container: a name-based (v5) UUID of `containerId` in opencim's fixed
+ *  namespace 7a9e2f54-1c3b-5d6e-8f01-0c1dca5e0b1e, so anyone who knows the ID finds the mount. */
+CIMFS_API HRESULT CimGetContainerVolumeId(const char *containerId, CIMFS_GUID *volumeId);
+
+/** Prepares and mounts a container's root filesystem from a JSON layer description (layers
+ *  topmost first; see docs/rootfs.md): one layer is mounted directly; several are merged once
+ *  into a cached merged CIM (reused by every container with the same layers) and merge-mounted;
+ *  verified layers give a verified mount. The mount is served by this process. The mount path is
+ *  copied to `mountPath` (*mountPathSize in: capacity, out: bytes incl. NUL; may be NULL/0 to
+ *  skip). Errors: E_INVALIDARG (malformed description, bad container ID), 0x80070002 (a layer is
+ *  missing), 0x80070143 (wrong root hash), 0x800700B7 (already mounted). Nothing is left mounted
+ *  on failure. */
+CIMFS_API HRESULT CimMountContainerRootfs(const char *containerId, const char *layerDescriptionJson,
+                                          char *mountPath, uint32_t *mountPathSize);
+
+/** Unmounts a container's rootfs by ID (also a dead mount left by a killed process) and removes
+ *  its mount directory and state. Calling it twice, or for an unknown ID, succeeds. */
+CIMFS_API HRESULT CimCleanupContainerRootfs(const char *containerId);
+
+/** Removes merged CIMs in `mergedCacheDir` (NULL = the default cache) that no mounted container
+ *  uses; *removedCount (may be NULL) receives how many. */
+CIMFS_API HRESULT CimGarbageCollectMergedCims(const char *mergedCacheDir, uint32_t *removedCount);
+
 #ifdef __cplusplus
 }
 #endif
