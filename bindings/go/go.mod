@@ -1,0 +1,3 @@
+module github.com/opencim/opencim/bindings/go
+
+go 1.19
