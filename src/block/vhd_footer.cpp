@@ -87,15 +87,16 @@ uint32_t vhdFooterChecksum(const uint8_t* footer512) {
 
 std::array<uint8_t, kVhdFooterSize> makeFixedVhdFooter(uint64_t diskSize, const uint8_t uniqueId[16]) {
     if (diskSize % kVhdSectorSize != 0) {
-        fail(hr::invalidArg, "VHD disk size {} is not a multiple of {} (pad the image first)", diskSize, kVhdSectorSize);
+        fail(hr::invalidArg, "VHD disk size {} is not a multiple of {} (pad the image first)", diskSize,
+             kVhdSectorSize);
     }
     std::array<uint8_t, kVhdFooterSize> f{};  // saved state and reserved bytes stay zero
     uint8_t* p = f.data();
     std::memcpy(p + kCookie, kCookieValue, 8);
     putBe32(p + kFeatures, kFeaturesReserved);
     putBe32(p + kVersion, kFileFormatVersion);
-    putBe64(p + kDataOffset, ~uint64_t{0});  // fixed disks have no dynamic header
-    putBe32(p + kTimeStamp, 0);              // reproducible output: no creation time
+    putBe64(p + kDataOffset, ~uint64_t{0});   // fixed disks have no dynamic header
+    putBe32(p + kTimeStamp, 0);               // reproducible output: no creation time
     std::memcpy(p + kCreatorApp, "win ", 4);  // makes qemu use Current Size, not CHS
     putBe32(p + kCreatorVersion, kCreatorVersionValue);
     std::memcpy(p + kCreatorHostOs, "Wi2k", 4);

@@ -84,7 +84,8 @@ struct ThreadGroup {
 };
 
 void checkSalt(const std::vector<uint8_t>& salt) {
-    if (salt.size() > kMaxSaltSize) fail(hr::invalidArg, "dm-verity salt of {} bytes (at most {})", salt.size(), kMaxSaltSize);
+    if (salt.size() > kMaxSaltSize)
+        fail(hr::invalidArg, "dm-verity salt of {} bytes (at most {})", salt.size(), kMaxSaltSize);
 }
 
 }  // namespace
@@ -113,7 +114,8 @@ Geometry Geometry::compute(uint64_t dataBlocks) {
 
 uint64_t treeOffsetFor(uint64_t hashOffset) {
     if (hashOffset % 512 != 0) fail(hr::invalidArg, "dm-verity hash offset {} is not a multiple of 512", hashOffset);
-    if (hashOffset > kMaxDataBlocks * kBlockSize - kBlockSize) fail(hr::invalidArg, "dm-verity hash offset {} is too large", hashOffset);
+    if (hashOffset > kMaxDataBlocks * kBlockSize - kBlockSize)
+        fail(hr::invalidArg, "dm-verity hash offset {} is too large", hashOffset);
     return ceilDiv(hashOffset + kSuperblockSize, kBlockSize) * kBlockSize;
 }
 
@@ -137,8 +139,10 @@ std::array<uint8_t, kSuperblockSize> encodeSuperblock(const Superblock& sb) {
 }
 
 Superblock decodeSuperblock(std::span<const uint8_t> b) {
-    if (b.size() < kSuperblockSize) fail(hr::corrupt, "dm-verity superblock truncated ({} of {} bytes)", b.size(), kSuperblockSize);
-    if (std::memcmp(b.data(), kSignature, sizeof kSignature) != 0) fail(hr::corrupt, "dm-verity superblock signature missing");
+    if (b.size() < kSuperblockSize)
+        fail(hr::corrupt, "dm-verity superblock truncated ({} of {} bytes)", b.size(), kSuperblockSize);
+    if (std::memcmp(b.data(), kSignature, sizeof kSignature) != 0)
+        fail(hr::corrupt, "dm-verity superblock signature missing");
     uint32_t version = getLe32(&b[8]);
     if (version != 1) fail(hr::corrupt, "dm-verity superblock version {} (expected 1)", version);
 
@@ -159,12 +163,14 @@ Superblock decodeSuperblock(std::span<const uint8_t> b) {
         if (c < 0x20 || c > 0x7e) fail(hr::corrupt, "dm-verity superblock algorithm name is not printable");
     }
 
-    if (saltSize > kMaxSaltSize) fail(hr::corrupt, "dm-verity superblock salt size {} (at most {})", saltSize, kMaxSaltSize);
+    if (saltSize > kMaxSaltSize)
+        fail(hr::corrupt, "dm-verity superblock salt size {} (at most {})", saltSize, kMaxSaltSize);
     if (sb.dataBlocks == 0 || sb.dataBlocks > kMaxDataBlocks) {
         fail(hr::corrupt, "dm-verity superblock data block count {} is out of range", sb.dataBlocks);
     }
     if (sb.hashType != 1) fail(hr::notSupported, "dm-verity hash type {} is not supported (only 1)", sb.hashType);
-    if (algorithm != kAlgorithm) fail(hr::notSupported, "dm-verity hash algorithm '{}' is not supported (only sha256)", algorithm);
+    if (algorithm != kAlgorithm)
+        fail(hr::notSupported, "dm-verity hash algorithm '{}' is not supported (only sha256)", algorithm);
     if (sb.dataBlockSize != kBlockSize || sb.hashBlockSize != kBlockSize) {
         fail(hr::notSupported, "dm-verity block sizes {}/{} are not supported (only 4096/4096)", sb.dataBlockSize,
              sb.hashBlockSize);
@@ -231,7 +237,8 @@ Digest build(const VerityParams& params, const ReadFn& readData, const WriteFn& 
                 if (!error) error = std::current_exception();
             }
         };
-        unsigned threads = static_cast<unsigned>(std::clamp<uint64_t>(options.threads, 1, std::min<uint64_t>(kMaxThreads, chunks)));
+        unsigned threads =
+            static_cast<unsigned>(std::clamp<uint64_t>(options.threads, 1, std::min<uint64_t>(kMaxThreads, chunks)));
         if (threads == 1) {
             worker();
         } else {
@@ -254,7 +261,7 @@ Digest build(const VerityParams& params, const ReadFn& readData, const WriteFn& 
         std::memcpy(root.data(), upper.data(), kDigestSize);
     }
 
-    // Superblock last: a crash mid-build leaves no superblock pointing at a partial tree.
+    // Superblock last, so a build that fails part-way leaves no new superblock before a partial tree.
     Superblock sb;
     sb.uuid = options.uuid;
     sb.dataBlocks = n;
@@ -276,19 +283,20 @@ Digest build(int dataFd, uint64_t dataOffset, int hashFd, uint64_t hashOffset, c
         const uint64_t hashEnd = treeOffsetFor(hashOffset) + Geometry::compute(n).treeBytes();
         const uint64_t dataEnd = dataOffset + n * kBlockSize;
         if (hashOffset < dataEnd && dataOffset < hashEnd) {
-            fail(hr::invalidArg, "dm-verity hash area [{}, {}) overlaps the data [{}, {})", hashOffset, hashEnd, dataOffset,
-                 dataEnd);
+            fail(hr::invalidArg, "dm-verity hash area [{}, {}) overlaps the data [{}, {})", hashOffset, hashEnd,
+                 dataOffset, dataEnd);
         }
     }
     auto readData = [dataFd, dataOffset](uint64_t offset, std::span<uint8_t> out) {
         size_t done = 0;
         while (done < out.size()) {
-            ssize_t r = ::pread(dataFd, out.data() + done, out.size() - done, static_cast<off_t>(dataOffset + offset + done));
+            ssize_t r =
+                ::pread(dataFd, out.data() + done, out.size() - done, static_cast<off_t>(dataOffset + offset + done));
             if (r < 0 && errno == EINTR) continue;
             if (r < 0) failErrno(errno, fmt::format("dm-verity: read of data at {}", dataOffset + offset + done));
             if (r == 0) {
-                fail(hr::corrupt, "dm-verity: data area ends at {} before the {} bytes at {}", dataOffset + offset + done,
-                     out.size(), dataOffset + offset);
+                fail(hr::corrupt, "dm-verity: data area ends at {} before the {} bytes at {}",
+                     dataOffset + offset + done, out.size(), dataOffset + offset);
             }
             done += static_cast<size_t>(r);
         }
@@ -342,7 +350,8 @@ Digest HashTreeVerifier::hashOf(const uint8_t* block) const {
     return Sha256().update(params_.salt.data(), params_.salt.size()).update(block, kBlockSize).finish();
 }
 
-HashTreeVerifier::BlockPtr HashTreeVerifier::verifiedHashBlock(size_t level, uint64_t index, uint64_t forDataBlock) const {
+HashTreeVerifier::BlockPtr HashTreeVerifier::verifiedHashBlock(size_t level, uint64_t index,
+                                                               uint64_t forDataBlock) const {
     const size_t topLevel = geometry_.levels() - 1;
     if (level == topLevel) return top_;  // index is necessarily 0: the top level has one block
     const uint64_t treeBlock = geometry_.levelStart[level] + index;
@@ -359,7 +368,8 @@ HashTreeVerifier::BlockPtr HashTreeVerifier::verifiedHashBlock(size_t level, uin
     Digest d = hashOf(block->data());
     if (std::memcmp(d.data(), parent->data() + (index % kHashesPerBlock) * kDigestSize, kDigestSize) != 0) {
         fail(hr::integrity,
-             "{}: integrity violation: hash block {} of level {} (byte offset {}) does not match the tree, while verifying "
+             "{}: integrity violation: hash block {} of level {} (byte offset {}) does not match the tree, while "
+             "verifying "
              "data block {}",
              prefix(), index, level, offset, forDataBlock);
     }
@@ -383,8 +393,8 @@ void HashTreeVerifier::verifyBlock(uint64_t blockIndex, const uint8_t* block) co
         ok = std::memcmp(d.data(), hashBlock->data() + (blockIndex % kHashesPerBlock) * kDigestSize, kDigestSize) == 0;
     }
     if (!ok) {
-        fail(hr::integrity, "{}: integrity violation: data block {} (bytes {}..{}) does not match the hash tree", prefix(),
-             blockIndex, blockIndex * kBlockSize, (blockIndex + 1) * kBlockSize - 1);
+        fail(hr::integrity, "{}: integrity violation: data block {} (bytes {}..{}) does not match the hash tree",
+             prefix(), blockIndex, blockIndex * kBlockSize, (blockIndex + 1) * kBlockSize - 1);
     }
 }
 

@@ -31,8 +31,8 @@
 
 namespace cim::verity {
 
-inline constexpr uint32_t kBlockSize = 4096;  // data and hash block size
-inline constexpr uint32_t kDigestSize = 32;   // SHA-256
+inline constexpr uint32_t kBlockSize = 4096;                           // data and hash block size
+inline constexpr uint32_t kDigestSize = 32;                            // SHA-256
 inline constexpr uint32_t kHashesPerBlock = kBlockSize / kDigestSize;  // 128
 inline constexpr uint32_t kSuperblockSize = 512;
 inline constexpr uint32_t kMaxSaltSize = 256;

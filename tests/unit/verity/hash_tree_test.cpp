@@ -13,7 +13,6 @@
 #include <fstream>
 #include <iterator>
 #include <random>
-#include <regex>
 #include <thread>
 
 #include "common/error.h"
@@ -49,8 +48,8 @@ std::vector<uint8_t> randomBytes(size_t n, uint32_t seed) {
 }
 
 void writeFile(const std::string& path, const std::vector<uint8_t>& data) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data.data()),
-                                                                   static_cast<std::streamsize>(data.size()));
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
 std::vector<uint8_t> readFile(const std::string& path) {
@@ -85,30 +84,35 @@ std::pair<int, std::string> run(const std::string& cmd) {
 }
 
 bool haveVeritysetup() { return ::access(kVeritysetup, X_OK) == 0; }
-#define REQUIRE_VERITYSETUP()                                                                                  \
+#define REQUIRE_VERITYSETUP() \
     if (!haveVeritysetup()) GTEST_SKIP() << kVeritysetup << " is missing (install cryptsetup-bin): interop not checked"
 
 // `veritysetup format` on `path` (data and hash in the same file); returns the root hash in hex.
-std::string veritysetupFormat(const std::string& path, uint64_t blocks, uint64_t hashOffset, const std::string& saltHex) {
-    auto [rc, out] = run(fmt::format("{} format --data-blocks={} --hash-offset={} --salt={} --uuid={} {} {}", kVeritysetup,
-                                     blocks, hashOffset, saltHex, kUuid, path, path));
+std::string veritysetupFormat(const std::string& path, uint64_t blocks, uint64_t hashOffset,
+                              const std::string& saltHex) {
+    auto [rc, out] = run(fmt::format("{} format --data-blocks={} --hash-offset={} --salt={} --uuid={} {} {}",
+                                     kVeritysetup, blocks, hashOffset, saltHex, kUuid, path, path));
     EXPECT_EQ(rc, 0) << out;
-    std::smatch m;
-    if (!std::regex_search(out, m, std::regex("Root hash:\\s*([0-9a-f]{64})"))) {
+    // "Root hash:" followed by whitespace and 64 hex digits.
+    auto at = out.find("Root hash:");
+    if (at != std::string::npos) at = out.find_first_not_of(" \t", at + 10);
+    std::string root = at == std::string::npos ? std::string() : out.substr(at, 64);
+    if (root.size() != 64 || root.find_first_not_of("0123456789abcdef") != std::string::npos) {
         ADD_FAILURE() << "no root hash in: " << out;
         return {};
     }
-    return m[1];
+    return root;
 }
 
 int veritysetupVerify(const std::string& path, uint64_t hashOffset, const std::string& rootHex) {
     return run(fmt::format("{} verify --hash-offset={} {} {} {}", kVeritysetup, hashOffset, path, path, rootHex)).first;
 }
 
-Digest buildFile(const std::string& path, uint64_t blocks, uint64_t hashOffset, std::vector<uint8_t> salt = std::vector<uint8_t>(32, 0),
-                 unsigned threads = 2) {
+Digest buildFile(const std::string& path, uint64_t blocks, uint64_t hashOffset,
+                 std::vector<uint8_t> salt = std::vector<uint8_t>(32, 0), unsigned threads = 2) {
     auto f = io::File::open(path, O_RDWR);
-    return build(f.fd(), 0, f.fd(), hashOffset, VerityParams{blocks, std::move(salt)}, BuildOptions{kUuidBytes, threads});
+    return build(f.fd(), 0, f.fd(), hashOffset, VerityParams{blocks, std::move(salt)},
+                 BuildOptions{kUuidBytes, threads});
 }
 
 ReadFn fileReader(const io::File& f) {
@@ -138,8 +142,14 @@ TEST(VerityGeometry, LevelsAndBlocks) {
         uint64_t n;
         std::vector<uint64_t> levelBlocks;  // level 0 first
     };
-    for (const auto& c : std::vector<Case>{{0, {}}, {1, {}}, {2, {1}}, {128, {1}}, {129, {2, 1}}, {300, {3, 1}},
-                                            {16384, {128, 1}}, {16385, {129, 2, 1}}}) {
+    for (const auto& c : std::vector<Case>{{0, {}},
+                                           {1, {}},
+                                           {2, {1}},
+                                           {128, {1}},
+                                           {129, {2, 1}},
+                                           {300, {3, 1}},
+                                           {16384, {128, 1}},
+                                           {16385, {129, 2, 1}}}) {
         auto g = Geometry::compute(c.n);
         EXPECT_EQ(g.dataBlocks, c.n);
         EXPECT_EQ(g.levelBlocks, c.levelBlocks) << "n=" << c.n;
@@ -303,7 +313,8 @@ TEST(VerityInterop, SeparateHashFileAndDataOffset) {
     writeFile(d.file("plain"), data);
     auto df = io::File::open(d.file("prefixed"), O_RDONLY);
     auto hf = io::File::open(d.file("hash"), O_RDWR | O_CREAT | O_TRUNC);
-    Digest root = build(df.fd(), 8192, hf.fd(), 0, VerityParams{n, std::vector<uint8_t>(32, 0)}, BuildOptions{kUuidBytes, 2});
+    Digest root =
+        build(df.fd(), 8192, hf.fd(), 0, VerityParams{n, std::vector<uint8_t>(32, 0)}, BuildOptions{kUuidBytes, 2});
     auto [rc, out] = run(fmt::format("{} verify {} {} {}", kVeritysetup, d.file("plain"), d.file("hash"), hex(root)));
     EXPECT_EQ(rc, 0) << out;
 }
@@ -337,9 +348,11 @@ TEST(VerityBuild, OutputDoesNotDependOnThreadsOrCallbacks) {
         if (hashArea.size() < off + in.size()) hashArea.resize(off + in.size());
         std::memcpy(hashArea.data() + off, in.data(), in.size());
     };
-    Digest root = build(VerityParams{n, std::vector<uint8_t>(32, 0)}, readData, writeHash, 0, BuildOptions{kUuidBytes, 1});
+    Digest root =
+        build(VerityParams{n, std::vector<uint8_t>(32, 0)}, readData, writeHash, 0, BuildOptions{kUuidBytes, 1});
     EXPECT_EQ(root, referenceRoot);
-    EXPECT_TRUE(std::equal(hashArea.begin(), hashArea.end(), reference.begin() + static_cast<ptrdiff_t>(n * kBlockSize)));
+    EXPECT_TRUE(
+        std::equal(hashArea.begin(), hashArea.end(), reference.begin() + static_cast<ptrdiff_t>(n * kBlockSize)));
 }
 
 TEST(VerityBuild, RootDefinitions) {
@@ -382,8 +395,12 @@ TEST(VerityBuild, RejectsBadArguments) {
     auto failing = [](uint64_t off, std::span<uint8_t>) {
         if (off >= 2048 * kBlockSize) fail(hr::readFault, "synthetic read error at {}", off);
     };
-    expectError([&] { build(params(5000), failing, [](uint64_t, std::span<const uint8_t>) {}, 0, BuildOptions{{}, 4}); },
-                hr::readFault, {"synthetic"});
+    expectError(
+        [&] {
+            build(
+                params(5000), failing, [](uint64_t, std::span<const uint8_t>) {}, 0, BuildOptions{{}, 4});
+        },
+        hr::readFault, {"synthetic"});
 }
 
 // ---- verifier ----
@@ -397,7 +414,8 @@ struct BuiltImage {
     Digest root;
     uint64_t hashOffset;
 
-    explicit BuiltImage(uint64_t blocks) : path(dir.file("img")), n(blocks), data(randomBytes(blocks * kBlockSize, 21)) {
+    explicit BuiltImage(uint64_t blocks)
+        : path(dir.file("img")), n(blocks), data(randomBytes(blocks * kBlockSize, 21)) {
         writeFile(path, data);
         hashOffset = n * kBlockSize;
         root = buildFile(path, n, hashOffset);
@@ -410,7 +428,8 @@ TEST(VerityVerifier, AcceptsEveryBlockOfAGoodImage) {
     for (uint64_t n : {1, 2, 129, 300}) {
         BuiltImage img(n);
         auto f = io::File::open(img.path, O_RDONLY);
-        HashTreeVerifier v(fileReader(f), img.hashOffset, VerityParams{n, std::vector<uint8_t>(32, 0)}, img.root, img.path);
+        HashTreeVerifier v(fileReader(f), img.hashOffset, VerityParams{n, std::vector<uint8_t>(32, 0)}, img.root,
+                           img.path);
         EXPECT_EQ(v.dataBlocks(), n);
         for (uint64_t i = 0; i < n; ++i) EXPECT_NO_THROW(v.verifyBlock(i, img.block(i))) << "n=" << n << " block " << i;
         expectError([&] { v.verifyBlock(n, img.block(0)); }, hr::corrupt, {"outside"});
@@ -446,18 +465,20 @@ TEST(VerityVerifier, TamperedHashBlocksAreDetected) {
     {
         BuiltImage img(300);
         uint64_t treeOffset = img.hashOffset + kBlockSize;
-        patchByte(img.path, treeOffset + (1 + 1) * kBlockSize + 5 * 32, 0x01);  // level-0 block 1, slot 5 (data block 133)
+        patchByte(img.path, treeOffset + (1 + 1) * kBlockSize + 5 * 32,
+                  0x01);  // level-0 block 1, slot 5 (data block 133)
         auto f = io::File::open(img.path, O_RDONLY);
         HashTreeVerifier v(fileReader(f), img.hashOffset, VerityParams{300, salt}, img.root);  // top block still good
         // Every data block under the modified hash block fails, with the hash block named.
         expectError([&] { v.verifyBlock(133, img.block(133)); }, hr::integrity,
                     {"integrity violation", "hash block 1 of level 0", "data block 133"});
-        expectError([&] { v.verifyBlock(200, img.block(200)); }, hr::integrity, {"integrity violation", "data block 200"});
+        expectError([&] { v.verifyBlock(200, img.block(200)); }, hr::integrity,
+                    {"integrity violation", "data block 200"});
         EXPECT_NO_THROW(v.verifyBlock(5, img.block(5)));      // level-0 block 0
         EXPECT_NO_THROW(v.verifyBlock(299, img.block(299)));  // level-0 block 2
         if (haveVeritysetup()) {
-        EXPECT_NE(veritysetupVerify(img.path, img.hashOffset, hex(img.root)), 0);
-    }
+            EXPECT_NE(veritysetupVerify(img.path, img.hashOffset, hex(img.root)), 0);
+        }
     }
     // The unused (zero) tail of the last level-0 block is covered too.
     {
@@ -466,7 +487,8 @@ TEST(VerityVerifier, TamperedHashBlocksAreDetected) {
         patchByte(img.path, treeOffset + (1 + 2) * kBlockSize + kBlockSize - 1, 0x80);
         auto f = io::File::open(img.path, O_RDONLY);
         HashTreeVerifier v(fileReader(f), img.hashOffset, VerityParams{300, salt}, img.root);
-        expectError([&] { v.verifyBlock(290, img.block(290)); }, hr::integrity, {"integrity violation", "data block 290"});
+        expectError([&] { v.verifyBlock(290, img.block(290)); }, hr::integrity,
+                    {"integrity violation", "data block 290"});
         EXPECT_NO_THROW(v.verifyBlock(10, img.block(10)));
     }
     // The top block is checked against the root when the verifier is built.
@@ -474,8 +496,11 @@ TEST(VerityVerifier, TamperedHashBlocksAreDetected) {
         BuiltImage img(300);
         patchByte(img.path, img.hashOffset + kBlockSize + 7, 0x04);
         auto f = io::File::open(img.path, O_RDONLY);
-        expectError([&] { HashTreeVerifier(fileReader(f), img.hashOffset, VerityParams{300, salt}, img.root); },
-                    hr::integrity, {"integrity violation"});
+        expectError(
+            [&] {
+                HashTreeVerifier(fileReader(f), img.hashOffset, VerityParams{300, salt}, img.root);
+            },
+            hr::integrity, {"integrity violation"});
     }
     // Three levels: a middle-level block (level 1, block 1) guards data blocks 16384...
     {
@@ -495,11 +520,18 @@ TEST(VerityVerifier, WrongRootIsRejected) {
     auto f = io::File::open(img.path, O_RDONLY);
     Digest wrong = img.root;
     wrong[0] ^= 0x01;
-    expectError([&] { HashTreeVerifier(fileReader(f), img.hashOffset, VerityParams{129, std::vector<uint8_t>(32, 0)}, wrong, "img"); },
-                hr::integrity, {"img: integrity violation"});
+    expectError(
+        [&] {
+            HashTreeVerifier(fileReader(f), img.hashOffset, VerityParams{129, std::vector<uint8_t>(32, 0)}, wrong,
+                             "img");
+        },
+        hr::integrity, {"img: integrity violation"});
     // Right root, wrong salt: the same.
-    expectError([&] { HashTreeVerifier(fileReader(f), img.hashOffset, VerityParams{129, std::vector<uint8_t>(32, 1)}, img.root); },
-                hr::integrity, {"integrity violation"});
+    expectError(
+        [&] {
+            HashTreeVerifier(fileReader(f), img.hashOffset, VerityParams{129, std::vector<uint8_t>(32, 1)}, img.root);
+        },
+        hr::integrity, {"integrity violation"});
     // One data block: no hash block to check up front, so verifyBlock(0) is where it fails.
     BuiltImage one(1);
     auto f1 = io::File::open(one.path, O_RDONLY);
@@ -512,12 +544,18 @@ TEST(VerityVerifier, WrongRootIsRejected) {
 TEST(VerityVerifier, RejectsUnusableParametersAndShortTrees) {
     BuiltImage img(300);
     auto f = io::File::open(img.path, O_RDONLY);
-    auto make = [&](uint64_t hashOffset, VerityParams p) { HashTreeVerifier(fileReader(f), hashOffset, std::move(p), img.root); };
+    auto make = [&](uint64_t hashOffset, VerityParams p) {
+        HashTreeVerifier(fileReader(f), hashOffset, std::move(p), img.root);
+    };
     expectError([&] { make(img.hashOffset, VerityParams{0, {}}); }, hr::invalidArg);
     expectError([&] { make(img.hashOffset, VerityParams{300, std::vector<uint8_t>(257, 0)}); }, hr::invalidArg);
     expectError([&] { make(img.hashOffset + 1, VerityParams{300, {}}); }, hr::invalidArg);
     expectError([&] { make(UINT64_MAX & ~uint64_t{511}, VerityParams{300, {}}); }, hr::invalidArg);
-    expectError([&] { make(kMaxDataBlocks * kBlockSize - 8192, VerityParams{1000, {}}); }, hr::invalidArg);  // ends past off_t
+    expectError(
+        [&] {
+            make(kMaxDataBlocks * kBlockSize - 8192, VerityParams{1000, {}});
+        },
+        hr::invalidArg);  // ends past off_t
     expectError([&] { make(img.hashOffset, VerityParams{kMaxDataBlocks + 1, {}}); }, hr::invalidArg);
     // A tree cut short: reading past the end of the file fails cleanly (the reader's error).
     ASSERT_EQ(::truncate(img.path.c_str(), static_cast<off_t>(img.hashOffset + kBlockSize + 100)), 0);
