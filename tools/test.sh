@@ -42,11 +42,25 @@ if [ "${OPENCIM_SKIP_SANITIZERS:-0}" != 1 ]; then
   sanitize() {
     local b="$root/build-asan"
     cmake -S "$root" -B "$b" -DCMAKE_BUILD_TYPE=Debug -DOPENCIM_SANITIZE=address >/dev/null &&
-      cmake --build "$b" -j"$jobs" --target opencim_unit_tests opencim_integration_tests &&
+      cmake --build "$b" -j"$jobs" --target opencim_unit_tests opencim_integration_tests make_fuzz_seeds \
+        fuzz_image fuzz_names fuzz_ea fuzz_posix fuzz_block fuzz_tar &&
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir "$b" --output-on-failure -j"$jobs" -L 'unit|integration' --timeout 1800
   }
   stage "ASan+UBSan suite" sanitize
+  # ThreadSanitizer over the tests that run threads: concurrent readers/writers on one handle,
+  # verification from many threads, mounts (FUSE serving threads) and dismount under load.
+  # Suppressions (each with its reason) live in tools/tsan.supp.
+  tsan() {
+    local b="$root/build-tsan" filter='*Concurren*:*Thread*:*Mount*:*Stress*:*Hammer*'
+    cmake -S "$root" -B "$b" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPENCIM_SANITIZE=thread >/dev/null &&
+      cmake --build "$b" -j"$jobs" --target opencim_unit_tests opencim_integration_tests &&
+      TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tools/tsan.supp" \
+        "$b/tests/opencim_unit_tests" --gtest_filter="$filter" &&
+      TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tools/tsan.supp" \
+        "$b/tests/opencim_integration_tests" --gtest_filter="$filter"
+  }
+  stage "TSan (threads, mounts)" tsan
   [ -x "$root/tests/fuzz/run.sh" ] && stage "fuzz (bounded)" "$root/tests/fuzz/run.sh" 60
 fi
 

@@ -12,9 +12,11 @@
 
 namespace cim::block {
 
-// flags are CIM_CREATE_IMAGE_* with exactly one of SINGLE_FILE / BLOCK_DEVICE set.
+// flags are CIM_CREATE_IMAGE_* with exactly one of SINGLE_FILE / BLOCK_DEVICE set. `upcase`
+// (internal option, not in the C ABI): the image's upcase table, default defaultUpcaseTable();
+// identityUpcaseTable() makes a case-sensitive image (Linux layers). Must outlive the writer.
 std::unique_ptr<image::Writer> createBlockImage(const std::string& path, const char* existing, const char* newName,
-                                                uint32_t flags);
+                                                uint32_t flags, const UpcaseTable* upcase = nullptr);
 
 // Opens CIM `name` of the container at `path`; with `rootHash` the container is verified.
 std::shared_ptr<image::Image> openBlock(const std::string& path, const std::string& name, const Hash* rootHash = nullptr);

@@ -52,7 +52,10 @@ public:
             if (!fresh) {
                 header_ = Container::parseHeader(b0, path_, size);
                 if (Container::readSeal(*file_, header_)) fail(hr::accessDenied, "{}: {}: the block CIM is sealed", op, path_);
-                if (header_.flags != cflags) {
+                // Verified and device-ness are properties of the container; "consistent" is only
+                // how each CIM is built, so it may differ between CIMs of one container.
+                constexpr uint32_t kFixed = kContainerVerified | kContainerDevice;
+                if ((header_.flags & kFixed) != (cflags & kFixed)) {
                     fail(hr::invalidArg, "{}: {}: flags {:#x} do not match the container's ({:#x})", op, path_, cflags, header_.flags);
                 }
                 if (header_.cimCount) {
@@ -68,9 +71,15 @@ public:
                 initHeader(cflags);
             }
         } else {
+            io::reclaimStaleTemps(io::dirName(path_));  // leftovers of writers killed in this directory
             tempPath_ = io::tempNameFor(path_);
             file_ = std::make_shared<io::File>(io::File::open(tempPath_, O_RDWR | O_CREAT | O_EXCL, 0644));
-            initHeader(cflags);
+            try {
+                initHeader(cflags);  // writes block 0: fails on a full disk
+            } catch (...) {
+                ::unlink(tempPath_.c_str());  // the destructor does not run for a throwing constructor
+                throw;
+            }
         }
         end_ = header_.dataEnd;
     }
@@ -91,6 +100,7 @@ public:
     }
 
     void publish(const image::PublishInfo& info) override {
+        for (RegionWriter* r : info.ownRegions) r->flush();
         // Own regions: the data region is already in place; append the others after it.
         std::vector<RegionExtent> extents(info.ownRegions.size());
         uint64_t pos = end_;
@@ -240,14 +250,14 @@ private:
 }  // namespace
 
 std::unique_ptr<image::Writer> createBlockImage(const std::string& path, const char* existing, const char* newName,
-                                                uint32_t flags) {
+                                                uint32_t flags, const UpcaseTable* upcase) {
     const char* op = "CimCreateImage2";
     if (path.empty()) fail(hr::invalidArg, "{}: the block CIM path is empty", op);
     if (existing) fail(hr::invalidArg, "{}: {}: forking is supported for standard CIMs only", op, path);
     if (!newName) fail(hr::invalidArg, "{}: {}: a block CIM needs a name", op, path);
     image::checkImageName(op, path, newName);
     auto target = std::make_unique<BlockTarget>(path, newName, flags);
-    return std::make_unique<image::Writer>(std::move(target), defaultUpcaseTable(), (flags & CIM_CREATE_IMAGE_CONSISTENT_CIM) != 0);
+    return std::make_unique<image::Writer>(std::move(target), upcase ? *upcase : defaultUpcaseTable(), (flags & CIM_CREATE_IMAGE_CONSISTENT_CIM) != 0);
 }
 
 }  // namespace cim::block

@@ -186,6 +186,24 @@ Descriptor Container::descriptor(const CimEntry& e) const {
         if (r.source > tail.sourceCount) fail(hr::corrupt, "{}:{}: region {} names source {}", path_, e.name, i, r.source);
         d.regions.push_back(r);
     }
+    // A region must not overlap block 0, the directory, this descriptor or another region: the
+    // writer never produces that, and a crafted overlap would make one structure be read as another.
+    auto overlaps = [](uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) { return a < b + blen && b < a + alen; };
+    for (size_t i = 0; i < d.regions.size(); ++i) {
+        const auto& r = d.regions[i];
+        if (r.source != 0) continue;
+        if (overlaps(r.offset, r.length, 0, kBlockSize) || overlaps(r.offset, r.length, e.descriptorOffset, e.descriptorLength) ||
+            (header_.cimCount && overlaps(r.offset, r.length, header_.directoryOffset, header_.directoryLength))) {
+            fail(hr::corrupt, "{}:{}: region {} at {} ({} bytes) overlaps the container's header, directory or descriptor", path_,
+                 e.name, i, r.offset, r.length);
+        }
+        for (size_t j = 0; j < i; ++j) {
+            const auto& o = d.regions[j];
+            if (o.source == 0 && overlaps(r.offset, r.length, o.offset, o.length)) {
+                fail(hr::corrupt, "{}:{}: regions {} and {} overlap", path_, e.name, j, i);
+            }
+        }
+    }
     for (uint32_t i = 0; i < tail.sourceCount; ++i) {
         if (b.size() - pos < sizeof(SourceRecord)) fail(hr::corrupt, "{}:{}: source record {} truncated", path_, e.name, i);
         auto s = load<SourceRecord>(b.data() + pos);

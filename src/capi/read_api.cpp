@@ -139,9 +139,10 @@ HRESULT withPath(const char* op, CIMFS_READER_HANDLE h, const char* path, F&& f)
         try {
             f(*img, img->resolve(std::string_view(path)));
         } catch (const Error& e) {
+            // Reader errors already read "image: path: reason"; add the operation only.
             std::string_view m = e.what();
             if (m.starts_with(op)) throw;
-            throw Error(e.code(), fmt::format("{}: {}: {}", op, path, m));
+            throw Error(e.code(), fmt::format("{}: {}", op, m));
         }
     });
 }
@@ -231,8 +232,8 @@ CIMFS_API HRESULT CimReadFile(CIMFS_READER_HANDLE h, const char* path, uint64_t 
     return withPath(op, h, path, [&](const image::Image& img, const image::Resolved& r) {
         required(bytesRead, op, "bytesRead");
         *bytesRead = 0;
-        if (size && !buffer) fail(hr::pointer, "buffer is NULL");
-        if (!r.stream && r.node.isDirectory()) fail(hr::accessDenied, "is a directory");
+        if (size && !buffer) fail(hr::pointer, "{}: {}: buffer is NULL", img.name(), path);
+        if (!r.stream && r.node.isDirectory()) fail(hr::accessDenied, "{}: {}: is a directory", img.name(), path);
         const format::Stream& s = r.stream ? r.stream->stream : r.node.rec.defaultStream;
         *bytesRead = static_cast<uint32_t>(img.readStream(s, offset, {static_cast<std::byte*>(buffer), size}));
     });
@@ -242,11 +243,11 @@ CIMFS_API HRESULT CimEnumerateDirectory(CIMFS_READER_HANDLE h, const char* path,
                                         uint32_t* nameSize, CIMFS_FILE_INFO* info) {
     const char* op = "CimEnumerateDirectory";
     return withPath(op, h, path, [&](const image::Image& img, const image::Resolved& r) {
-        if (r.stream || !r.node.isDirectory()) fail(hr::directory, "not a directory");
+        if (r.stream || !r.node.isDirectory()) fail(hr::directory, "{}: {}: not a directory", img.name(), path);
         auto session = HandleTable::instance().getAs<ReaderSession>(h, HandleKind::reader, op);
         auto kidsPtr = childrenOf(*session, r.node);
         const auto& kids = *kidsPtr;
-        if (index >= kids.size()) fail(hr::noMoreFiles, "no more entries (index {} of {})", index, kids.size());
+        if (index >= kids.size()) fail(hr::noMoreFiles, "{}: {}: no more entries (index {} of {})", img.name(), path, index, kids.size());
         if (info && info->Size < sizeof(CIMFS_FILE_INFO)) fail(hr::invalidArg, "CIMFS_FILE_INFO.Size is {}", info->Size);
         copyName(op, utf16ToUtf8(kids[index].name), nameBuffer, nameSize);
         fillInfo(img, image::Resolved{img.file(kids[index].id), std::nullopt}, info, op);
@@ -258,7 +259,7 @@ CIMFS_API HRESULT CimEnumerateAlternateStreams(CIMFS_READER_HANDLE h, const char
     const char* op = "CimEnumerateAlternateStreams";
     return withPath(op, h, path, [&](const image::Image& img, const image::Resolved& r) {
         auto streams = img.alternateStreams(r.node);
-        if (index >= streams.size()) fail(hr::noMoreFiles, "no more streams (index {} of {})", index, streams.size());
+        if (index >= streams.size()) fail(hr::noMoreFiles, "{}: {}: no more streams (index {} of {})", img.name(), path, index, streams.size());
         copyName(op, utf16ToUtf8(streams[index].name), nameBuffer, nameSize);
         if (streamSize) *streamSize = format::streamLength(streams[index].stream);
     });

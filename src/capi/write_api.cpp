@@ -23,6 +23,21 @@ std::shared_ptr<ImageSession> session(CIMFS_IMAGE_HANDLE h, const char* op) {
     return HandleTable::instance().getAs<ImageSession>(h, HandleKind::image, op);
 }
 
+// The session of a live image handle, locked. A call that looked the handle up just before
+// another thread's CimCloseImage finds the writer gone once it holds the lock: E_HANDLE, as if
+// it had come a moment later (never a use of the freed writer).
+struct LockedSession {
+    std::shared_ptr<ImageSession> s;
+    std::unique_lock<std::mutex> lock;
+    ImageSession* operator->() const { return s.get(); }
+};
+LockedSession lockedSession(CIMFS_IMAGE_HANDLE h, const char* op) {
+    LockedSession l{session(h, op), {}};
+    l.lock = std::unique_lock(l.s->mutex);
+    if (!l.s->writer) fail(hr::invalidHandle, "{}: the image handle was closed by another thread", op);
+    return l;
+}
+
 std::span<const std::byte> bytesOf(const void* p, uint32_t n, const char* op, const char* what) {
     if (n == 0) return {};
     if (!p) fail(hr::invalidArg, "{}: {} size is {} but the pointer is NULL", op, what, n);
@@ -79,8 +94,7 @@ CIMFS_API HRESULT CimCreateImage2(const char* imageContainingPath, uint32_t flag
 CIMFS_API HRESULT CimCommitImage(CIMFS_IMAGE_HANDLE h) {
     const char* op = "CimCommitImage";
     return guard(op, [&] {
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         if (!s->mergeSources.empty()) merge::prepareMerge(*s->writer, s->mergeSources, s->createFlags);
         try {
             s->writer->commit();
@@ -106,8 +120,7 @@ CIMFS_API HRESULT CimCreateFile(CIMFS_IMAGE_HANDLE h, const char* path, const CI
     const char* op = "CimCreateFile";
     return guard(op, [&] {
         if (out) *out = nullptr;
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         required(md, op, "fileMetadata");
         ImagePath p = parse(op, s->writer->name(), path, StreamSyntax::none);
         image::FileMetadata m;
@@ -123,7 +136,7 @@ CIMFS_API HRESULT CimCreateFile(CIMFS_IMAGE_HANDLE h, const char* path, const CI
         uint64_t serial = s->writer->createFile(p, m);
         if (out) {
             auto st = std::make_shared<StreamSession>();
-            st->image = s;
+            st->image = s.s;
             st->serial = serial;
             *out = reinterpret_cast<CIMFS_STREAM_HANDLE>(HandleTable::instance().add(HandleKind::stream, st));
         }
@@ -161,13 +174,12 @@ CIMFS_API HRESULT CimCreateAlternateStream(CIMFS_IMAGE_HANDLE h, const char* pat
     const char* op = "CimCreateAlternateStream";
     return guard(op, [&] {
         if (out) *out = nullptr;
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         ImagePath p = parse(op, s->writer->name(), path, StreamSyntax::required);
         uint64_t serial = s->writer->createAlternateStream(p, size);
         if (out) {
             auto st = std::make_shared<StreamSession>();
-            st->image = s;
+            st->image = s.s;
             st->serial = serial;
             *out = reinterpret_cast<CIMFS_STREAM_HANDLE>(HandleTable::instance().add(HandleKind::stream, st));
         }
@@ -177,8 +189,7 @@ CIMFS_API HRESULT CimCreateAlternateStream(CIMFS_IMAGE_HANDLE h, const char* pat
 CIMFS_API HRESULT CimCreateHardLink(CIMFS_IMAGE_HANDLE h, const char* path, const char* existing) {
     const char* op = "CimCreateHardLink";
     return guard(op, [&] {
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         ImagePath p = parse(op, s->writer->name(), path, StreamSyntax::none);
         ImagePath e = parse(op, s->writer->name(), required(existing, op, "existingImageRelativePath"), StreamSyntax::none);
         s->writer->createHardLink(p, e);
@@ -188,8 +199,7 @@ CIMFS_API HRESULT CimCreateHardLink(CIMFS_IMAGE_HANDLE h, const char* path, cons
 CIMFS_API HRESULT CimDeletePath(CIMFS_IMAGE_HANDLE h, const char* path) {
     const char* op = "CimDeletePath";
     return guard(op, [&] {
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         s->writer->deletePath(parse(op, s->writer->name(), path, StreamSyntax::optional));
     });
 }
@@ -197,8 +207,7 @@ CIMFS_API HRESULT CimDeletePath(CIMFS_IMAGE_HANDLE h, const char* path) {
 CIMFS_API HRESULT CimTombstoneFile(CIMFS_IMAGE_HANDLE h, const char* path) {
     const char* op = "CimTombstoneFile";
     return guard(op, [&] {
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         s->writer->tombstone(parse(op, s->writer->name(), path, StreamSyntax::none));
     });
 }
@@ -206,8 +215,7 @@ CIMFS_API HRESULT CimTombstoneFile(CIMFS_IMAGE_HANDLE h, const char* path) {
 CIMFS_API HRESULT CimCreateMergeLink(CIMFS_IMAGE_HANDLE h, const char* path, const char* existing) {
     const char* op = "CimCreateMergeLink";
     return guard(op, [&] {
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         ImagePath p = parse(op, s->writer->name(), path, StreamSyntax::none);
         ImagePath e = parse(op, s->writer->name(), required(existing, op, "existingImageRelativePath"), StreamSyntax::none);
         s->writer->createMergeLink(p, e);
@@ -217,8 +225,7 @@ CIMFS_API HRESULT CimCreateMergeLink(CIMFS_IMAGE_HANDLE h, const char* path, con
 CIMFS_API HRESULT CimAddFsToMergedImage2(CIMFS_IMAGE_HANDLE h, const char* fsPath, uint32_t flags) {
     const char* op = "CimAddFsToMergedImage2";
     return guard(op, [&] {
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         required(fsPath, op, "fsPath");
         merge::checkMergeSource(*s->writer, s->createFlags, s->mergeSources, fsPath, flags);
         s->mergeSources.push_back({fsPath, flags});
@@ -228,8 +235,7 @@ CIMFS_API HRESULT CimAddFsToMergedImage2(CIMFS_IMAGE_HANDLE h, const char* fsPat
 CIMFS_API HRESULT CimAddFsToMergedImage(CIMFS_IMAGE_HANDLE h, const char* fsPath) {
     const char* op = "CimAddFsToMergedImage";
     return guard(op, [&] {
-        auto s = session(h, op);
-        std::lock_guard lock(s->mutex);
+        auto s = lockedSession(h, op);
         required(fsPath, op, "fsPath");
         // The flag-less form takes the merged CIM's own block type.
         uint32_t flags = (s->createFlags & CIM_CREATE_IMAGE_BLOCK_DEVICE_CIM) ? CIM_MERGE_BLOCK_DEVICE

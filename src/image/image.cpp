@@ -157,12 +157,13 @@ Resolved Image::resolve(const ImagePath& path) const {
 }
 
 Resolved Image::resolve(std::string_view utf8Path) const {
-    ImagePath plain = parseImagePath(utf8Path, StreamSyntax::none, true);
-    if (utf8Path.find(':') == std::string_view::npos) return resolve(plain);
+    if (utf8Path.find(':') == std::string_view::npos) return resolve(parseImagePath(utf8Path, StreamSyntax::none, true));
     try {
-        return resolve(plain);  // a Linux name may contain ':'
+        return resolve(parseImagePath(utf8Path, StreamSyntax::none, true));  // a Linux name may contain ':'
     } catch (const Error& e) {
-        if (e.code() != hr::fileNotFound) throw;
+        // Not a file of that name; "file:stream" may still be valid where the whole last component
+        // would be too long for a name (file name and stream name are limited separately).
+        if (e.code() != hr::fileNotFound && e.code() != hr::invalidArg) throw;
     }
     return resolve(parseImagePath(utf8Path, StreamSyntax::optional, true));
 }
@@ -231,7 +232,7 @@ size_t Image::readStream(const Stream& s, uint64_t offset, std::span<std::byte> 
         auto pe = load<PeImage>(readObject(s.dataOffset, sizeof(PeImage)).data());
         auto mapBytes = readObject(s.dataOffset + sizeof(PeImage), size_t(pe.mappingCount) * sizeof(PeImageMapping));
         std::vector<PeImageMapping> maps(pe.mappingCount);
-        std::memcpy(maps.data(), mapBytes.data(), mapBytes.size());
+        if (!maps.empty()) std::memcpy(maps.data(), mapBytes.data(), mapBytes.size());
         uint64_t dataLen = pe.dataLength & ~(uint64_t(1) << 63);
         size_t done = 0;
         while (done < n) {

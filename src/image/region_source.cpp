@@ -35,6 +35,7 @@ public:
         if (offset > bytes_.size() || out.size() > bytes_.size() - offset) {
             fail(hr::corrupt, "{}: read of {} bytes at {} past region end {}", name_, out.size(), offset, bytes_.size());
         }
+        if (out.empty()) return;  // an empty span's data() may be NULL, which memcpy must not get
         std::memcpy(out.data(), bytes_.data() + offset, out.size());
     }
     std::string describe() const override { return name_; }

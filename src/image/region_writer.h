@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "format/layout.h"
 #include "io/file.h"
@@ -34,12 +35,21 @@ public:
     uint64_t appendObject(std::span<const std::byte> data);
     // Drops everything from `offset` on (used when a streamed object turns out to be a duplicate).
     void rewind(uint64_t offset);
+    // Writes buffered bytes to the file. Targets call it before they read, copy or truncate the
+    // region's file.
+    void flush();
 
 private:
+    // Small appends (object headers, padding, small files, tar-sized chunks) are gathered into
+    // one pwrite per kBufferSize bytes; appends at least that large go straight to the file.
+    static constexpr size_t kBufferSize = 1 << 20;
+
     std::shared_ptr<io::File> file_;
     uint64_t base_;
     format::RegionType type_;
-    uint64_t length_ = 0;
+    uint64_t length_ = 0;       // logical length, buffered bytes included
+    uint64_t bufferStart_ = 0;  // region offset of buffer_[0]; bufferStart_ + buffer_.size() == length_
+    std::vector<std::byte> buffer_;
 };
 
 }  // namespace cim::image

@@ -19,6 +19,7 @@ class StandardTarget final : public ImageTarget {
 public:
     StandardTarget(std::string dir, std::string name, bool replace)
         : dir_(std::move(dir)), name_(std::move(name)), replace_(replace) {
+        io::reclaimStaleTemps(dir_);  // leftovers of writers killed in this directory
         tempBase_ = io::tempNameFor(io::joinPath(dir_, name_));
     }
     ~StandardTarget() override { abort(); }
@@ -35,6 +36,7 @@ public:
         std::vector<std::string> finals;
         for (size_t i = 0; i < info.ownRegions.size(); ++i) {
             RegionWriter& r = *info.ownRegions[i];
+            r.flush();
             r.file().truncate(r.length());
             r.file().sync();
             finals.push_back(io::joinPath(dir_, fmt::format("region_{}_{}", id, i)));

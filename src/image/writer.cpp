@@ -64,6 +64,13 @@ Writer::~Writer() {
     if (!committed_) target_->abort();
 }
 
+void Writer::useUpcaseTable(const UpcaseTable& table) {
+    if (!root_->children.empty() || stream_) fail(hr::fail, "{}: internal: upcase table changed after entries were added", name_);
+    upcase_ = &table;
+    root_ = newNode();
+    root_->directory = true;
+}
+
 RegionWriter& Writer::region(RegionType t) { return *regions_[static_cast<size_t>(t)]; }
 
 RegionOffset Writer::ownOffset(RegionWriter& r, uint64_t byteOffset) const {

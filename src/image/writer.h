@@ -56,6 +56,10 @@ public:
     NodePtr importNode(const Image& src, const FileNode& f, const std::vector<uint32_t>& regionMap);
     Node& root() { return *root_; }
     void setRoot(NodePtr r) { root_ = std::move(r); }
+    // Switches the name comparison table of an image that has no entries yet (a merged CIM takes
+    // its topmost source's table, so case-sensitive Linux layers merge case-sensitively). The
+    // table must outlive the writer.
+    void useUpcaseTable(const UpcaseTable& table);
     NodePtr newNode() { return std::make_shared<Node>(upcase_); }
 
     // Hooks run at commit before the tree is serialized (merged CIMs build their tree here).

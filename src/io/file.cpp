@@ -1,12 +1,17 @@
 #include "io/file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <string_view>
 
 #include "common/error.h"
 #include "format/guid.h"
@@ -133,7 +138,38 @@ std::string joinPath(const std::string& dir, const std::string& name) {
 }
 
 std::string tempNameFor(const std::string& target) {
-    return joinPath(dirName(target), "." + baseName(target) + ".tmp-" + format::Guid::random().toString().substr(0, 8));
+    return joinPath(dirName(target), "." + baseName(target) + ".tmp-" + std::to_string(::getpid()) + "-" +
+                                         format::Guid::random().toString().substr(0, 8));
+}
+
+size_t reclaimStaleTemps(const std::string& dir) noexcept {
+    size_t removed = 0;
+    DIR* d = ::opendir(dir.empty() ? "." : dir.c_str());
+    if (!d) return 0;
+    time_t now = ::time(nullptr);
+    while (dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        auto at = n.find(".tmp-");
+        if (n.size() < 2 || n[0] != '.' || at == std::string_view::npos || at == 0) continue;
+        std::string_view rest = n.substr(at + 5);
+        size_t digits = 0;
+        while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+        bool withPid = digits > 0 && digits < 10 && digits < rest.size() && rest[digits] == '-';
+        struct stat st;
+        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        time_t age = now - st.st_mtime;
+        bool stale;
+        if (withPid) {
+            long pid = std::strtol(std::string(rest.substr(0, digits)).c_str(), nullptr, 10);
+            bool dead = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+            stale = dead && age >= kStaleTempSeconds;
+        } else {
+            stale = age >= 24 * 3600;
+        }
+        if (stale && ::unlinkat(::dirfd(d), e->d_name, 0) == 0) ++removed;
+    }
+    ::closedir(d);
+    return removed;
 }
 
 }  // namespace cim::io

@@ -49,7 +49,18 @@ void syncDirectory(const std::string& dir);
 std::string dirName(const std::string& path);
 std::string baseName(const std::string& path);
 std::string joinPath(const std::string& dir, const std::string& name);
-// A unique temporary name next to `target` (".<base>.tmp-<random>").
+// A unique temporary name next to `target`: ".<base>.tmp-<pid>-<random>". The creating process's
+// ID in the name lets reclaimStaleTemps() tell the leftovers of a killed writer from live ones.
 std::string tempNameFor(const std::string& target);
+
+// How long a temporary file of a dead process must have been left untouched before it is removed
+// (guards against a writer in another PID namespace, whose PID means nothing here, that is still
+// working: it keeps its file's mtime fresh).
+inline constexpr int kStaleTempSeconds = 60;
+// Removes, in `dir`, temporary files left by writers that died (SIGKILL, power loss) before they
+// could clean up: regular files named ".<anything>.tmp-<pid>-<hex>[...]" whose process no longer
+// exists and which were not modified for kStaleTempSeconds, and files of the older pid-less form
+// ".<anything>.tmp-<hex>[...]" not modified for a day. Best effort: never throws. Returns the count.
+size_t reclaimStaleTemps(const std::string& dir) noexcept;
 
 }  // namespace cim::io

@@ -241,6 +241,9 @@ void prepareMerge(image::Writer& w, const std::vector<capi::MergeSourceSpec>& sp
         }
         records.push_back(std::move(rec));
     }
+    // Names compare the way the topmost layer's do (identity table for case-sensitive Linux
+    // layers, so Makefile and makefile stay two files).
+    w.useUpcaseTable(sources->front().image->upcase());
     // External regions: every region of every source, in source order.
     size_t k = 0;
     for (size_t s = 0; s < sources->size(); ++s) {

@@ -15,56 +15,21 @@
 #include "block/block_image.h"
 #include "common/error.h"
 #include "format/guid.h"
+#include "fuzz_exercise.h"
+#include "fuzz_util.h"
 #include "image/open.h"
 
 namespace {
 
-std::string scratchDir() {
-    static std::string dir = [] {
-        char t[] = "/tmp/opencim-fuzz-XXXXXX";
-        return std::string(mkdtemp(t));
-    }();
-    return dir;
-}
-
-void writeFile(const std::string& path, const uint8_t* data, size_t size) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return;
-    while (size) {
-        ssize_t n = ::write(fd, data, size);
-        if (n <= 0) break;
-        data += n;
-        size -= static_cast<size_t>(n);
-    }
-    ::close(fd);
-}
-
-void exercise(const cim::image::Image& img) {
-    size_t visited = 0;
-    img.walk([&](const std::vector<std::u16string>&, const cim::image::FileNode& f) {
-        if (++visited > 2000) throw cim::Error(cim::hr::fail, "enough");
-        img.securityDescriptor(f);
-        img.extendedAttributes(f);
-        img.reparseData(f);
-        img.linkCount(f.id);
-        std::byte buf[512];
-        if (!f.isDirectory()) {
-            img.readStream(f.rec.defaultStream, 0, buf);
-            if (f.isMergeLink()) img.mergeLinkTarget(f);
-        }
-        for (const auto& s : img.alternateStreams(f)) img.readStream(s.stream, 1, buf);
-    });
-    try {
-        img.resolve("a\\b:c");
-    } catch (const cim::Error&) {
-    }
-}
+using fuzzutil::writeFile;
+using fuzzutil::exercise;
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
-    std::string dir = scratchDir();
+    // A fresh directory per input: stale region files of earlier inputs must not be found.
+    std::string dir = fuzzutil::freshDir("image");
     try {
         if (data[0] & 1) {
             writeFile(dir + "/c.bcim", data + 1, size - 1);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     };
     for (int i = 1; i < argc; ++i) {
         std::filesystem::path p(argv[i]);
+        if (!std::filesystem::exists(p)) continue;  // e.g. an empty committed corpus directory
         if (std::filesystem::is_directory(p)) {
             for (auto& e : std::filesystem::recursive_directory_iterator(p)) {
                 if (e.is_regular_file()) run(e.path());

@@ -683,7 +683,8 @@ public static unsafe partial class Native
     /// new single-file block CIM `cimName` in `blockPath`, streamed in one pass, reproducibly
     /// (consistent CIM). Nothing is published unless the whole import succeeds. `options` and
     /// `result` may be NULL. Errors: 0x80070002 (tar missing), 0x80070050 (block file exists),
-    /// 0x8007000D (ERROR_INVALID_DATA: hostile or corrupt archive, message names the entry).
+    /// 0x8007000D (ERROR_INVALID_DATA: hostile or corrupt archive, message names the entry),
+    /// 0x80070032 (a Windows entry with only an SDDL security descriptor). See docs/layers.md.
     /// (C: HRESULT CimImportLayer(const char* tarPath, const char* blockPath, const char* cimName, const CIMFS_IMPORT_OPTIONS* options, CIMFS_IMPORT_RESULT* result))
     /// </summary>
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]

@@ -176,3 +176,17 @@ TEST(Merge, UnresolvableMergeLinkFails) {
     }
     EXPECT_FALSE(std::filesystem::exists(d.path + "/merged.bcim"));
 }
+
+TEST(Merge, CaseSensitiveLayersMergeCaseSensitively) {
+    TempDir d;
+    for (auto name : {"top", "base"}) {
+        auto w = block::createBlockImage(d.path + "/" + name + ".bcim", nullptr, "layer.cim", kSingle, &identityUpcaseTable());
+        if (std::string(name) == "top") writeFile(*w, "Makefile", "upper");
+        else writeFile(*w, "makefile", "lower");
+        w->commit();
+    }
+    auto m = mergeLayers(d, {"top", "base"});
+    EXPECT_EQ(readAll(*m, "Makefile"), "upper");
+    EXPECT_EQ(readAll(*m, "makefile"), "lower");
+    EXPECT_EQ(m->children(m->file(m->rootId())).size(), 2u);
+}

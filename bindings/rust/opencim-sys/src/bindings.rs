@@ -1296,7 +1296,8 @@ extern "C" {
     #[doc = "  new single-file block CIM `cimName` in `blockPath`, streamed in one pass, reproducibly"]
     #[doc = "  (consistent CIM). Nothing is published unless the whole import succeeds. `options` and"]
     #[doc = "  `result` may be NULL. Errors: 0x80070002 (tar missing), 0x80070050 (block file exists),"]
-    #[doc = "  0x8007000D (ERROR_INVALID_DATA: hostile or corrupt archive, message names the entry)."]
+    #[doc = "  0x8007000D (ERROR_INVALID_DATA: hostile or corrupt archive, message names the entry),"]
+    #[doc = "  0x80070032 (a Windows entry with only an SDDL security descriptor). See docs/layers.md."]
     pub fn CimImportLayer(
         tarPath: *const ::std::os::raw::c_char,
         blockPath: *const ::std::os::raw::c_char,
