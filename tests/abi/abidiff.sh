@@ -2,7 +2,8 @@
 # Fails when libopencim.so changed its ABI incompatibly against the baseline abi/libopencim.abi
 # (abidw output of the last release). Added functions are fine; removed or changed ones are not,
 # unless the baseline is regenerated together with a SONAME/version bump:
-#   abidw --headers-dir include/opencim --no-corpus-path build/libopencim.so > abi/libopencim.abi
+#   abidw --headers-dir include/opencim --drop-private-types --exported-interfaces-only \
+#         --no-show-locs --no-corpus-path --no-comp-dir-path build/libopencim.so > abi/libopencim.abi
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${OPENCIM_BUILD_DIR:-$root/build}
