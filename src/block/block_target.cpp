@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include "common/sha256.h"
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,12 @@ public:
                           (flags & CIM_CREATE_IMAGE_CONSISTENT_CIM ? kContainerConsistent : 0) | (device_ ? kContainerDevice : 0);
         if (exists) {
             file_ = std::make_shared<io::File>(io::File::open(path_, O_RDWR));
+            // One writer per container: two would both append at the same end, and the later
+            // commit would silently drop the earlier CIM. Held until the handle is closed.
+            if (::flock(file_->fd(), LOCK_EX | LOCK_NB) != 0) {
+                if (errno == EWOULDBLOCK) fail(hr::sharingViolation, "{}: {}: another writer has the block CIM open", op, path_);
+                failErrno(errno, "lock " + path_);
+            }
             std::vector<std::byte> b0(kBlockSize);
             uint64_t size = file_->size();
             bool fresh = size < kBlockSize;

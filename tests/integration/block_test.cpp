@@ -208,6 +208,27 @@ TEST_F(Block, TwoCimsInOneBlockFile) {
     EXPECT_HR(CimOpenImage(b.c_str(), "three.cim", CIM_MOUNT_SINGLE_FILE_CIM, r.out()), kFileNotFound, "three.cim");
 }
 
+TEST_F(Block, OneWriterPerBlockFile) {
+    // Two writers appending to one container would both write at its end and the later commit
+    // would drop the earlier CIM; the second writer is refused while the first handle is open.
+    std::string b = block("layers.bcim");
+    ASSERT_TRUE(buildBlock(b, kSingle, "one.cim", [](CIMFS_IMAGE_HANDLE h) { return ok(addFile(h, "a", "a")); }));
+    ImageHandle first, second;
+    ASSERT_OK(CimCreateImage2(b.c_str(), kSingle, nullptr, "two.cim", first.out()));
+    EXPECT_HR(CimCreateImage2(b.c_str(), kSingle, nullptr, "three.cim", second.out()), kSharingViolation, "layers.bcim");
+    ASSERT_OK(addFile(first, "big", std::string(100000, '2')));
+    ASSERT_OK(CimCommitImage(first));
+    EXPECT_HR(CimCreateImage2(b.c_str(), kSingle, nullptr, "three.cim", second.out()), kSharingViolation, "layers.bcim");
+    first.reset();
+    ASSERT_OK(CimCreateImage2(b.c_str(), kSingle, nullptr, "three.cim", second.out()));
+    ASSERT_OK(addFile(second, "big", std::string(100000, '3')));
+    ASSERT_OK(CimCommitImage(second));
+    second.reset();
+    EXPECT_EQ(readAll(openBlock(b, "one.cim"), "a"), "a");
+    EXPECT_EQ(readAll(openBlock(b, "two.cim"), "big"), std::string(100000, '2'));
+    EXPECT_EQ(readAll(openBlock(b, "three.cim"), "big"), std::string(100000, '3'));
+}
+
 class BlockDevice : public Block {
 protected:
     // Attaches `n` loop devices, or skips the test saying why.
