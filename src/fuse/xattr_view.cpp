@@ -1,5 +1,8 @@
 #include "fuse/xattr_view.h"
 
+#include "format/ea.h"
+#include "layer/linux_ea.h"
+
 #include <cstring>
 
 #include "common/error.h"
@@ -26,6 +29,23 @@ void append(std::vector<std::byte>& out, T v) {
     std::memcpy(out.data() + at, &v, sizeof(T));
 }
 
+// Linux xattrs of an imported Linux layer, carried as "$XATTR.<escaped name>" EAs
+// (src/layer/linux_ea.h). Malformed carriers are skipped rather than failing every listxattr.
+std::vector<std::pair<std::string, std::vector<std::byte>>> linuxXattrs(const image::Image& img, const image::FileNode& node) {
+    std::vector<std::pair<std::string, std::vector<std::byte>>> out;
+    if (node.rec.eaOffset == format::kNullOffset || node.rec.eaLength == 0) return out;
+    for (auto& ea : format::parseEaChain(img.extendedAttributes(node), hr::corrupt)) {
+        std::optional<std::string> name;
+        try {
+            name = layer::decodeXattrEaName(ea.name);
+        } catch (const Error&) {
+            continue;
+        }
+        if (name) out.emplace_back(std::move(*name), std::move(ea.value));
+    }
+    return out;
+}
+
 }  // namespace
 
 std::vector<std::string> xattrNames(const image::Image& img, const image::FileNode& node) {
@@ -35,6 +55,7 @@ std::vector<std::string> xattrNames(const image::Image& img, const image::FileNo
     if (node.rec.reparseOffset != format::kNullOffset) names.emplace_back(kReparse);
     if (node.rec.eaOffset != format::kNullOffset && node.rec.eaLength != 0) names.emplace_back(kEa);
     for (const auto& s : img.alternateStreams(node)) names.push_back(std::string(kStreamPrefix) + utf16ToUtf8(s.name));
+    for (auto& x : linuxXattrs(img, node)) names.push_back(std::move(x.first));
     return names;
 }
 
@@ -42,6 +63,13 @@ std::optional<std::vector<std::byte>> xattrValue(const image::Image& img, const 
                                                  std::string_view name) {
     std::vector<std::byte> out;
     const auto& r = node.rec;
+    // Linux xattrs (security.capability, user.*, trusted.*) come first: a Linux layer has no
+    // alternate streams, so its user.* names are its own.
+    if (!name.starts_with("system.ntfs_")) {
+        for (auto& x : linuxXattrs(img, node)) {
+            if (x.first == name) return std::move(x.second);
+        }
+    }
     if (name == kAttrib) {
         append<uint32_t>(out, node.attributes());
     } else if (name == kAttribBe) {
