@@ -139,10 +139,10 @@ HRESULT withPath(const char* op, CIMFS_READER_HANDLE h, const char* path, F&& f)
         try {
             f(*img, img->resolve(std::string_view(path)));
         } catch (const Error& e) {
-            // Reader errors already read "image: path: reason"; add the operation only.
+            // Name the path as the caller spelled it (reader messages use the stored '\\' form).
             std::string_view m = e.what();
             if (m.starts_with(op)) throw;
-            throw Error(e.code(), fmt::format("{}: {}", op, m));
+            throw Error(e.code(), fmt::format("{}: {}: {}", op, path, m));
         }
     });
 }
