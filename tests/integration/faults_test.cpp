@@ -33,7 +33,6 @@ namespace {
 
 constexpr HRESULT kDiskFull = static_cast<HRESULT>(0x80070070u);
 constexpr HRESULT kIoDevice = static_cast<HRESULT>(0x8007045Du);
-constexpr HRESULT kInvalidData = static_cast<HRESULT>(0x8007000Du);
 constexpr uint32_t kSingleFile = 0x8, kConsistent = 0x10, kVerified = 0x40;
 constexpr uint32_t kMountSingleFile = 0x20;
 

@@ -18,8 +18,6 @@ using namespace itest;
 
 namespace {
 
-constexpr HRESULT kInvalidData = static_cast<HRESULT>(0x8007000Du);
-
 struct Case {
     std::string name, kind, stage, substring;
     HRESULT hr = 0;
